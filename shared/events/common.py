@@ -19,7 +19,7 @@ def _decimal_to_number(value: Decimal) -> int | float:
 Money = Annotated[
     Decimal,
     Field(max_digits=15, allow_inf_nan=False),
-    PlainSerializer(_decimal_to_number, return_type=float, when_used="json"),
+    PlainSerializer(_decimal_to_number, return_type=int | float, when_used="json"),
 ]
 """An amount of money: exact ``Decimal`` in Python, a JSON number on the wire."""
 

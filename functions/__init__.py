@@ -1,0 +1,1 @@
+"""HexaBuilders' Pulsar Functions: one class per handler, domain logic only."""

@@ -1,0 +1,1 @@
+"""Campaign Management: what each partner may do with campaigns."""

@@ -1,0 +1,1 @@
+"""Notifications: budget alerts pushed to people through SNS."""

@@ -1,0 +1,1 @@
+"""Onboarding: contract drafts and employment contracts."""

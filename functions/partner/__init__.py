@@ -1,0 +1,1 @@
+"""Partner Management: partner status, contracts, matches and metrics."""

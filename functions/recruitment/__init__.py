@@ -1,0 +1,1 @@
+"""Recruitment: jobs and candidate matching."""
