@@ -10,6 +10,7 @@ still holds.
 from __future__ import annotations
 
 import json
+import math
 import re
 import uuid
 from collections.abc import Mapping
@@ -30,7 +31,8 @@ _CONTEXT_ATTRIBUTES = frozenset(
     (*_REQUIRED, "datacontenttype", "dataschema", "subject", "time", "data")
 )
 _KNOWN_EXTENSIONS = ("correlationid", "causationid")
-_EXTENSION_NAME = re.compile(r"^[a-z0-9]+$")
+_EXTENSION_NAME = re.compile(r"[a-z0-9]+")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 ExtensionValue = str | int | bool
 
@@ -82,8 +84,47 @@ def format_time(value: datetime) -> str:
 
 
 def serialize(event: CloudEvent) -> bytes:
-    """Compact UTF-8 JSON (no spaces, non-ASCII kept as is)."""
-    return json.dumps(event.to_dict(), separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact UTF-8 JSON (no spaces, non-ASCII kept as is); NaN is refused, it is not JSON."""
+    return json.dumps(
+        event.to_dict(), separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
+
+
+def load_json(raw: bytes) -> Any:
+    """Strict RFC 8259 JSON from UTF-8 bytes; every failure is a ``PermanentError``.
+
+    Stricter than ``json.loads``: ``NaN``/``Infinity`` and numbers that overflow a float are
+    refused (they would be re-emitted as invalid JSON), and so is an escaped lone surrogate
+    (valid JSON text, but no UTF-8 encoder can write it back out when the event is forwarded).
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PermanentError(Reason.NOT_UTF8, f"payload is not UTF-8 ({exc.reason})") from None
+    try:
+        # ValueError also covers integers too long to convert; RecursionError, deep nesting.
+        obj = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError) as exc:
+        raise PermanentError(Reason.MALFORMED_JSON, f"payload is not JSON: {exc}") from None
+    if _SURROGATE_ESCAPE.search(text):
+        try:
+            json.dumps(obj, ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            raise PermanentError(
+                Reason.NOT_UTF8, "payload escapes a lone UTF-16 surrogate"
+            ) from None
+    return obj
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _finite_float(literal: str) -> float:
+    value = float(literal)
+    if math.isinf(value):
+        raise ValueError(f"number {literal[:20]} is out of range")
+    return value
 
 
 def parse(payload: str | bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> CloudEvent:
@@ -91,14 +132,7 @@ def parse(payload: str | bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> CloudEven
     raw = payload.encode() if isinstance(payload, str) else payload
     if len(raw) > max_bytes:
         raise PermanentError(Reason.TOO_LARGE, f"event is {len(raw)} bytes, limit {max_bytes}")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise PermanentError(Reason.NOT_UTF8, f"payload is not UTF-8 ({exc.reason})") from None
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise PermanentError(Reason.MALFORMED_JSON, f"payload is not JSON: {exc}") from None
+    obj = load_json(raw)
     if not isinstance(obj, dict):
         kind = type(obj).__name__
         raise PermanentError(Reason.NOT_A_CLOUDEVENT, f"expected a JSON object, got {kind}")
@@ -124,10 +158,10 @@ def from_dict(obj: Mapping[str, Any]) -> CloudEvent:
     for name, value in obj.items():
         if name in _CONTEXT_ATTRIBUTES or name in _KNOWN_EXTENSIONS:
             continue
-        if not _EXTENSION_NAME.match(name):
+        if not _EXTENSION_NAME.fullmatch(name):
             raise PermanentError(
                 Reason.INVALID_ATTRIBUTE,
-                f"attribute name '{name}' breaks the CloudEvents rule (only a-z and 0-9)",
+                f"attribute name {name!r} breaks the CloudEvents rule (only a-z and 0-9)",
             )
         if not isinstance(value, str | int | bool) or isinstance(value, float):
             raise PermanentError(
@@ -164,7 +198,9 @@ def _optional_time(value: Any) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
+        if parsed is not None and parsed.tzinfo is not None:
+            parsed.astimezone(UTC)  # an instant before year 1 in UTC cannot be written back
+    except (ValueError, OverflowError):
         parsed = None
     if parsed is None or parsed.tzinfo is None:
         raise PermanentError(

@@ -35,7 +35,7 @@ from shared.topics import Service, topic
 
 TYPE_PREFIX = "com.hexabuilders"
 SCHEMA_PREFIX = "urn:hexabuilders:schema:"
-_SCHEMA_URN = re.compile(r"^urn:hexabuilders:schema:(?P<name>[A-Za-z]+):v(?P<version>\d+)$")
+_SCHEMA_URN = re.compile(r"^urn:hexabuilders:schema:(?P<name>[A-Za-z]+):v(?P<version>[0-9]{1,9})$")
 
 
 class Context(StrEnum):
@@ -127,7 +127,9 @@ def _spec(
     aggregate: str,
     consumers: Sequence[Service | str],
     criticality: Criticality,
+    version: int = 1,
 ) -> EventSpec:
+    """One catalogue row; bump ``version`` (and commit its schema) on a breaking change."""
     return EventSpec(
         name=name,
         context=context,
@@ -137,6 +139,7 @@ def _spec(
         aggregate_field=aggregate,
         consumers=tuple(str(c) for c in consumers),
         criticality=criticality,
+        version=version,
     )
 
 

@@ -1,0 +1,26 @@
+"""The ``hexa`` console script.
+
+Each command group lives in its own module and joins here with one ``main.add_command`` line.
+"""
+
+from __future__ import annotations
+
+import click
+
+from hexa.cli import HexaGroup
+from hexa.cli.events import events
+from hexa.cli.publish import publish
+from hexa.cli.schemas import schemas
+
+
+@click.group(cls=HexaGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """HexaBuilders integration events on Apache Pulsar Functions."""
+
+
+main.add_command(events)
+main.add_command(schemas)
+main.add_command(publish)
+
+if __name__ == "__main__":
+    main()
