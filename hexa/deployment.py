@@ -43,6 +43,14 @@ class Position(StrEnum):
     LATEST = "Latest"
 
 
+class Compression(StrEnum):
+    NONE = "NONE"
+    LZ4 = "LZ4"
+    ZLIB = "ZLIB"
+    ZSTD = "ZSTD"
+    SNAPPY = "SNAPPY"
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -83,18 +91,26 @@ class FunctionSpec(Defaults):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,62}$")
     namespace: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
-    class_name: str = Field(pattern=r"^[A-Za-z_][\w.]*\.[A-Za-z_]\w*$")
+    class_name: str = Field(pattern=r"^[A-Za-z_][\w.]*$")
     inputs: list[str] = Field(min_length=1)
     outputs: list[str] = Field(default_factory=list)
     subscription_name: str | None = None
     dead_letter_topic: str
+    output: str | None = None
+    """Pulsar's sink topic (``process``'s return value goes there); ours publish instead."""
+    output_serde_class_name: str = "serde.IdentitySerDe"
+    custom_serde_inputs: dict[str, str] = Field(default_factory=dict)
+    auto_ack: bool = True
+    forward_source_message_property: bool = True
+    compression_type: Compression = Compression.LZ4
 
     @model_validator(mode="after")
     def _topics_qualified(self) -> Self:
-        for t in (*self.inputs, *self.outputs, self.dead_letter_topic):
+        sink = [self.output] if self.output else []
+        for t in (*self.inputs, *self.outputs, *sink, self.dead_letter_topic):
             if not t.startswith("persistent://"):
                 raise ValueError(f"topic {t!r} must be fully qualified (persistent://...)")
-        if set(self.inputs) & set(self.outputs):
+        if set(self.inputs) & {*self.outputs, *sink}:
             raise ValueError("an output topic cannot also be an input")
         return self
 
@@ -132,8 +148,20 @@ class FunctionSpec(Defaults):
         return cls
 
 
+class Health(_Strict):
+    """Thresholds of ``/health/events``: past any of them the endpoint answers 503."""
+
+    max_consumer_lag: int = Field(default=1000, ge=0)
+    """Messages waiting, summed over every function's input subscriptions."""
+    max_error_rate: float = Field(default=0.5, ge=0, le=1)
+    """Failed / received over the last minute."""
+    max_dead_letter_queue_size: int = Field(default=100, ge=0)
+    """Dead letters not yet replayed or purged, over every dead-letter topic."""
+
+
 class Deployment(_Strict):
     defaults: Defaults = Defaults()
+    health: Health = Health()
     functions: list[FunctionSpec] = Field(min_length=1)
 
     @model_validator(mode="after")

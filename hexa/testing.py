@@ -69,7 +69,7 @@ class FakeContext:
         return self.tenant
 
     def get_function_namespace(self) -> str:
-        return f"{self.tenant}/{self.namespace}"
+        return self.namespace
 
     def get_function_name(self) -> str:
         return self.function_name

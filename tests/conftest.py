@@ -76,3 +76,44 @@ def database_url(pg_admin_url: str) -> Iterator[str]:
         yield with_dbname(pg_admin_url, name)
     finally:
         admin(pg_admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def broker_urls() -> Iterator[tuple[str, str | None]]:
+    """(pulsar URL, broker metrics URL): ``PULSAR_SERVICE_URL`` or an embedded pulsar-lite."""
+    external = os.environ.get("PULSAR_SERVICE_URL")
+    if external:
+        yield external, None
+        return
+    from hexa.stack import LiteBroker
+
+    home = scratch_dir("hexa-test-broker-")
+    broker = LiteBroker(home / "broker")
+    broker.start()
+    try:
+        yield broker.url, broker.metrics_url
+    finally:
+        broker.stop()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def pulsar_url(broker_urls: tuple[str, str | None]) -> str:
+    return broker_urls[0]
+
+
+@pytest.fixture
+def pulsar_client(pulsar_url: str) -> Iterator[object]:
+    import pulsar
+
+    client = pulsar.Client(pulsar_url, operation_timeout_seconds=10)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def topic_prefix(request: pytest.FixtureRequest) -> str:
+    """Topics unique to one test, so tests sharing a broker never see each other's messages."""
+    return f"persistent://hexabuilders/test/{request.node.name[:40]}-{next(_counter)}"

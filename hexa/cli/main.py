@@ -8,9 +8,11 @@ from __future__ import annotations
 import click
 
 from hexa.cli import HexaGroup
+from hexa.cli.db import db
 from hexa.cli.events import events
 from hexa.cli.publish import publish
 from hexa.cli.schemas import schemas
+from hexa.cli.up import localrun, up
 
 
 @click.group(cls=HexaGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,6 +23,9 @@ def main() -> None:
 main.add_command(events)
 main.add_command(schemas)
 main.add_command(publish)
+main.add_command(db)
+main.add_command(up)
+main.add_command(localrun)
 
 if __name__ == "__main__":
     main()

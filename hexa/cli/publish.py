@@ -1,7 +1,7 @@
 """``hexa publish``: validate event data, wrap it in a CloudEvent and publish it.
 
-Only ``--dry-run`` works until the runtime lands; ``build_envelope`` is what the real publish
-will send, so both paths produce exactly the same event.
+``build_envelope`` builds what both ``--dry-run`` prints and the real publish sends, so the
+two can never differ.
 """
 
 from __future__ import annotations
@@ -11,7 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pulsar
 
+from hexa.cli import fail
+from hexa.cli.options import need_broker, pulsar_option
+from hexa.publisher import Publisher
+from hexa.pulsar_client import new_client
 from shared.envelope import CloudEvent, load_json, serialize
 from shared.events import REGISTRY
 
@@ -48,9 +53,29 @@ def build_envelope(event_type: str, data: Any, *, correlation_id: str | None = N
 @click.option("--data", "data", required=True, metavar="JSON|@FILE", help="The event's data.")
 @click.option("--correlation-id", help="Join an existing business flow (default: the new id).")
 @click.option("--dry-run", is_flag=True, help="Print the envelope instead of publishing it.")
-def publish(event_type: str, data: str, correlation_id: str | None, dry_run: bool) -> None:
-    """Validate DATA against TYPE's model (type or short name), wrap it and publish it."""
-    if not dry_run:
-        raise click.UsageError("publishing needs the runtime: use --dry-run")
+@pulsar_option
+def publish(
+    event_type: str, data: str, correlation_id: str | None, dry_run: bool, pulsar_url: str | None
+) -> None:
+    """Validate DATA against TYPE's model (type or short name), wrap it and publish it.
+
+    Prints the new event's id (its correlation id too, when it starts a flow).
+    """
     event = build_envelope(event_type, read_data(data), correlation_id=correlation_id)
-    click.echo(json.dumps(event.to_dict(), indent=2, ensure_ascii=False))
+    if dry_run:
+        click.echo(json.dumps(event.to_dict(), indent=2, ensure_ascii=False))
+        return
+    endpoints = need_broker(pulsar_url)
+    assert endpoints.pulsar_url is not None
+    client = new_client(endpoints.pulsar_url)
+    try:
+        publisher = Publisher(client)
+        try:
+            publisher.publish(event)
+        finally:
+            publisher.close()
+    except pulsar.PulsarException as exc:
+        fail("publish_failed", f"{endpoints.pulsar_url}: {exc}")
+    finally:
+        client.close()
+    click.echo(event.id)

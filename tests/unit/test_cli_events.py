@@ -267,11 +267,17 @@ def test_publish_reports_bad_data_in_one_line(
     assert_one_line_error(run("publish", name, "--data", data, "--dry-run"), reason, fragment)
 
 
-def test_publish_without_dry_run_needs_the_runtime() -> None:
+def test_publish_without_a_broker_is_a_one_line_usage_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("PULSAR_SERVICE_URL", raising=False)
+    monkeypatch.setenv("HEXA_HOME", str(tmp_path))  # no running stack recorded there
     result = run("publish", "PartnerRegistrationCompleted", "--data", json.dumps(DATA))
 
     assert result.exit_code == 2
-    assert "publishing needs the runtime: use --dry-run" in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error: no_broker: no broker: run `hexa up`, or set PULSAR_SERVICE_URL"
+    ]
     assert result.stdout == ""
 
 
