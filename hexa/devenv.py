@@ -19,6 +19,7 @@ from hexa.paths import MIGRATIONS
 from hexa.runtime.host import LocalHost
 from hexa.runtime.instance import DEFAULT_OPTIONS, RuntimeOptions
 from hexa.stack import Stack, default_home
+from hexa.stack.sns import ENDPOINT_VARIABLE, LocalSns
 from shared.db import migrate
 
 
@@ -58,11 +59,19 @@ class DevEnvironment:
         self._record_state = record_state
         self.host: LocalHost | None = None
         self.timings: Timings | None = None
+        arns = [
+            str(f.user_config["sns_topic_arn"])
+            for f in self.deployment.functions
+            if f.user_config.get("sns_topic_arn")
+        ]
+        self.sns = LocalSns(arns) if arns and not os.environ.get(ENDPOINT_VARIABLE) else None
 
     def start(self) -> DevEnvironment:
         t0 = time.perf_counter()
         self.stack.start()
         try:
+            if self.sns is not None:
+                self.sns.start()
             t1 = time.perf_counter()
             migrate(self.stack.database_url, MIGRATIONS)
             t2 = time.perf_counter()
@@ -105,6 +114,8 @@ class DevEnvironment:
             clear_state(self.home)
         if self.host is not None:
             self.host.stop()
+        if self.sns is not None:
+            self.sns.stop()
         self.stack.stop()
 
     def __enter__(self) -> DevEnvironment:

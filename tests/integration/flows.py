@@ -4,13 +4,11 @@ and helpers to publish events and collect the events the functions emit."""
 from __future__ import annotations
 
 import shutil
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pulsar
-from moto.server import ThreadedMotoServer
 
 from hexa.deployment import Deployment, Retry, load
 from hexa.devenv import DevEnvironment
@@ -20,7 +18,6 @@ from tests.conftest import scratch_dir
 from tests.integration.helpers import wait_for
 
 FAST = Retry(attempts=2, wait_min_s=0.05, wait_max_s=0.1, multiplier=1, jitter_s=0)
-SNS_TOPIC = "arn:aws:sns:eu-west-1:123456789012:hexabuilders-budget-alerts"
 
 
 def fast_deployment(**user_config: Any) -> Deployment:
@@ -33,41 +30,11 @@ def fast_deployment(**user_config: Any) -> Deployment:
     return deployment.model_copy(update={"functions": functions})
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def sns_server() -> Iterator[str]:
-    """moto in server mode on loopback, with the topic the notifications function uses."""
-    import boto3
-
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        boto3.client(
-            "sns",
-            region_name="eu-west-1",
-            endpoint_url=url,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        ).create_topic(Name="hexabuilders-budget-alerts")
-        yield url
-    finally:
-        server.stop()
-
-
 @contextmanager
 def platform(monkeypatch: Any, **user_config: Any) -> Iterator[DevEnvironment]:
-    """Broker, PostgreSQL and every function, all its own, stopped (and deleted) on exit."""
-    for name in ("PULSAR_SERVICE_URL", "DATABASE_URL", "PULSAR_ADMIN_URL"):
+    """Broker, PostgreSQL, local SNS and every function, all its own, stopped on exit."""
+    for name in ("PULSAR_SERVICE_URL", "DATABASE_URL", "PULSAR_ADMIN_URL", "AWS_ENDPOINT_URL_SNS"):
         monkeypatch.delenv(name, raising=False)
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
     home = scratch_dir("hexa-platform-")
     env = DevEnvironment(home=home, deployment=fast_deployment(**user_config), record_state=False)
     try:

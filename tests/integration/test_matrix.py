@@ -17,7 +17,7 @@ from hexa.pulsar_client import new_client
 from hexa.samples import sample
 from shared.envelope import CloudEvent
 from shared.events import REGISTRY, EventData
-from tests.integration.flows import SNS_TOPIC, Collector, platform, sns_server
+from tests.integration.flows import Collector, platform
 from tests.integration.helpers import query, scalar, wait_for
 
 pytestmark = pytest.mark.integration
@@ -29,10 +29,7 @@ EMPLOYMENT = "persistent://hexabuilders/onboarding/employment-contract"
 @pytest.fixture(scope="module")
 def env() -> Iterator[DevEnvironment]:
     monkeypatch = pytest.MonkeyPatch()
-    with (
-        sns_server() as sns_url,
-        platform(monkeypatch, sns_endpoint_url=sns_url, sns_topic_arn=SNS_TOPIC) as environment,
-    ):
+    with platform(monkeypatch) as environment:  # its own broker, PostgreSQL and local SNS
         yield environment
     monkeypatch.undo()
 
