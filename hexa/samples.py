@@ -62,8 +62,17 @@ def new_id(rnd: random.Random) -> str:
     return str(uuid.UUID(int=rnd.getrandbits(128), version=4))
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
+_EPOCH = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def _now(rnd: random.Random) -> datetime:
+    """A moment in 2026 drawn from ``rnd``: the same seed gives the same event, byte for byte,
+    so replaying a seed is a replay (duplicates), never a different event with the same key."""
+    return _EPOCH + timedelta(seconds=rnd.randint(0, 300 * 86400))
+
+
+def _day(rnd: random.Random, after_days: int = 0) -> date:
+    return (_now(rnd) + timedelta(days=after_days)).date()
 
 
 def _money(rnd: random.Random, low: int, high: int) -> Decimal:
@@ -86,7 +95,7 @@ def partner_registration(rnd: random.Random, **kw: Any) -> PartnerRegistrationCo
         "validation_status": "COMPLETE",
         "preferred_contract_type": rnd.choice(["STANDARD", "PREMIUM", "ENTERPRISE"]),
         "registration_source": rnd.choice(["WEB", "API", "REFERRAL"]),
-        "registration_timestamp": _now(),
+        "registration_timestamp": _now(rnd),
     }
     return PartnerRegistrationCompleted.model_validate({**fields, **kw})
 
@@ -98,7 +107,7 @@ def partner_validation(rnd: random.Random, **kw: Any) -> PartnerValidationComple
         "outcome": "APPROVED",
         "checks_passed": ["identity", "tax_id", "bank_account"],
         "risk_score": Decimal(rnd.randint(1, 30)),
-        "validated_at": _now(),
+        "validated_at": _now(rnd),
     }
     return PartnerValidationCompleted.model_validate({**fields, **kw})
 
@@ -136,7 +145,7 @@ def metrics_snapshot(rnd: random.Random, **kw: Any) -> PartnerMetricsSnapshot:
         "budget_alerts": 0,
         "critical_alerts": 0,
         "trigger_event_type": "com.hexabuilders.recruitment.CandidateHired",
-        "taken_at": _now(),
+        "taken_at": _now(rnd),
     }
     return PartnerMetricsSnapshot.model_validate({**fields, **kw})
 
@@ -146,7 +155,7 @@ def contract_signed(rnd: random.Random, **kw: Any) -> ContractSigned:
         "contract_id": new_id(rnd),
         "partner_id": new_id(rnd),
         "contract_type": "STANDARD",
-        "signed_at": _now(),
+        "signed_at": _now(rnd),
         "signatory_name": "Ana García",
         "signatory_email": "ana.garcia@partner.example",
     }
@@ -154,7 +163,7 @@ def contract_signed(rnd: random.Random, **kw: Any) -> ContractSigned:
 
 
 def contract_activated(rnd: random.Random, **kw: Any) -> ContractActivated:
-    today = date.today()
+    today = _day(rnd)
     fields = {
         "contract_id": new_id(rnd),
         "partner_id": new_id(rnd),
@@ -180,10 +189,10 @@ def employment_contract(rnd: random.Random, **kw: Any) -> EmploymentContractCrea
         "job_id": new_id(rnd),
         "job_title": "Backend engineer",
         "employment_type": "PERMANENT",
-        "start_date": date.today() + timedelta(days=30),
+        "start_date": _day(rnd, 30),
         "salary": Decimal(52000),
         "currency": "EUR",
-        "created_at": _now(),
+        "created_at": _now(rnd),
     }
     return EmploymentContractCreated.model_validate({**fields, **kw})
 
@@ -202,7 +211,7 @@ def candidate_matched(rnd: random.Random, **kw: Any) -> CandidateMatched:
         "experience_level": "SENIOR",
         "location": "Madrid",
         "remote": True,
-        "matched_at": _now(),
+        "matched_at": _now(rnd),
     }
     return CandidateMatched.model_validate({**fields, **kw})
 
@@ -216,7 +225,7 @@ def candidate_hired(rnd: random.Random, **kw: Any) -> CandidateHired:
         "employment_details": {"hours_per_week": 40, "probation_months": 3},
         "job_title": "Backend engineer",
         "department": "Engineering",
-        "start_date": date.today() + timedelta(days=30),
+        "start_date": _day(rnd, 30),
         "employment_type": "PERMANENT",
         "agreed_salary": _money(rnd, 38000, 70000),
         "currency": "EUR",
@@ -238,7 +247,7 @@ def recruitment_completed(rnd: random.Random, **kw: Any) -> RecruitmentCompleted
         "candidates_matched": 3,
         "time_to_fill_days": 30,
         "total_cost": Decimal(4200),
-        "completed_at": _now(),
+        "completed_at": _now(rnd),
     }
     return RecruitmentCompleted.model_validate({**fields, **kw})
 
@@ -292,7 +301,7 @@ def campaign_insights(rnd: random.Random, **kw: Any) -> CampaignInsightsGenerate
         "insights": [
             {"category": "audience", "title": "25-34 segment outperforms", "impact": "HIGH"}
         ],
-        "generated_at": _now(),
+        "generated_at": _now(rnd),
     }
     return CampaignInsightsGenerated.model_validate({**fields, **kw})
 
@@ -309,7 +318,7 @@ def optimization_suggested(rnd: random.Random, **kw: Any) -> OptimizationSuggest
                 "expected_impact_pct": Decimal(12),
             }
         ],
-        "generated_at": _now(),
+        "generated_at": _now(rnd),
     }
     return OptimizationSuggested.model_validate({**fields, **kw})
 

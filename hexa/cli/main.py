@@ -8,10 +8,12 @@ from __future__ import annotations
 import click
 
 from hexa.cli import HexaGroup
+from hexa.cli.bench import bench
 from hexa.cli.db import db
 from hexa.cli.events import events
 from hexa.cli.publish import publish
 from hexa.cli.schemas import schemas
+from hexa.cli.simulate import simulate
 from hexa.cli.up import localrun, up
 
 
@@ -26,6 +28,8 @@ main.add_command(publish)
 main.add_command(db)
 main.add_command(up)
 main.add_command(localrun)
+main.add_command(simulate)
+main.add_command(bench)
 
 if __name__ == "__main__":
     main()

@@ -9,7 +9,6 @@ is ``[]`` when empty, the instance id is a string, ``get_ordering_key`` returns 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import threading
 import time
@@ -43,6 +42,7 @@ class LocalContext:
         output_serde: str,
         user_config: Mapping[str, Any],
         secrets: Mapping[str, str],
+        secret_source: Mapping[str, str],
         client: pulsar.Client,
         consumers: Mapping[str, pulsar.Consumer],
         stats: FunctionStats,
@@ -60,6 +60,7 @@ class LocalContext:
         self._output_serde = output_serde
         self._user_config = dict(user_config)
         self._secrets = dict(secrets)
+        self._secret_source = secret_source
         self._client = client
         self._consumers = consumers
         self._stats = stats
@@ -136,10 +137,11 @@ class LocalContext:
         return dict(self._user_config) if self._user_config else []
 
     def get_secret(self, secret_name: str) -> str | None:
-        """Environment-based provider: the secret maps to an environment variable's name."""
+        """Environment-based provider: the secret names a variable of the host's environment
+        (the process environment, overlaid with what the host itself provides)."""
         if secret_name not in self._secrets:
             return None
-        return os.environ.get(self._secrets[secret_name])
+        return self._secret_source.get(self._secrets[secret_name])
 
     def get_input_topics(self) -> list[str]:
         return list(self._input_topics)

@@ -67,9 +67,10 @@ class LocalHost:
 
     def start(self) -> None:
         began = time.perf_counter()
-        # The functions read DATABASE_URL through context.get_secret, which on the local
-        # host (as on Kubernetes) is the environment-based secrets provider.
-        os.environ["DATABASE_URL"] = self.database_url
+        # The functions read DATABASE_URL through context.get_secret: on the local host (as on
+        # Kubernetes) an environment-based provider, here the process environment overlaid
+        # with the stack's own URL (never written back to os.environ).
+        secret_source = {**os.environ, "DATABASE_URL": self.database_url}
         self.metrics.start()
         self._ensure_dead_letter_subscriptions()
         self.instances = [
@@ -87,6 +88,7 @@ class LocalHost:
                 ),
                 options=self._options,
                 database_url=self.database_url,
+                secret_source=secret_source,
                 on_consumed=self.metrics.event_consumed,
                 on_published=self.metrics.event_published,
                 event_type_of_topic=_event_type_of_topic,

@@ -13,11 +13,12 @@ from __future__ import annotations
 import base64
 import contextlib
 import logging
+import os
 import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -86,6 +87,7 @@ class FunctionInstance:
         *,
         options: RuntimeOptions = DEFAULT_OPTIONS,
         database_url: str | None = None,
+        secret_source: Mapping[str, str] | None = None,
         on_consumed: ConsumedHook | None = None,
         on_published: PublishedHook | None = None,
         event_type_of_topic: Callable[[str], str] | None = None,
@@ -96,6 +98,7 @@ class FunctionInstance:
         self._url = pulsar_url
         self._options = options
         self._database_url = database_url
+        self._secret_source = secret_source if secret_source is not None else os.environ
         self._on_consumed = on_consumed
         self._on_published = on_published
         self._type_of_topic = event_type_of_topic or (lambda topic: topic)
@@ -144,6 +147,7 @@ class FunctionInstance:
             output_serde=spec.output_serde_class_name,
             user_config=spec.user_config_with_policy(),
             secrets=spec.secrets,
+            secret_source=self._secret_source,
             client=self._client,
             consumers=self._consumers,
             stats=self.stats,
