@@ -35,7 +35,12 @@ def advance_status(
         " ON CONFLICT (partner_id) DO UPDATE SET"
         f" status = CASE WHEN {new} > {current} THEN EXCLUDED.status"
         " ELSE partner.partners.status END,"
-        " contract_id = EXCLUDED.contract_id, contract_type = EXCLUDED.contract_type,"
+        # The contract follows the most advanced event too: a late ContractSigned must not
+        # overwrite what ContractActivated recorded.
+        f" contract_id = CASE WHEN {new} >= {current} THEN EXCLUDED.contract_id"
+        " ELSE partner.partners.contract_id END,"
+        f" contract_type = CASE WHEN {new} >= {current} THEN EXCLUDED.contract_type"
+        " ELSE partner.partners.contract_type END,"
         " signed_at = COALESCE(EXCLUDED.signed_at, partner.partners.signed_at),"
         " activated_at = COALESCE(EXCLUDED.activated_at, partner.partners.activated_at),"
         " updated_at = now()",

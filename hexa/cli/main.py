@@ -10,10 +10,14 @@ import click
 from hexa.cli import HexaGroup
 from hexa.cli.bench import bench
 from hexa.cli.db import db
+from hexa.cli.dlq import dlq
+from hexa.cli.docs import docs
 from hexa.cli.events import events
+from hexa.cli.inspect import inspect
 from hexa.cli.publish import publish
 from hexa.cli.schemas import schemas
 from hexa.cli.simulate import simulate
+from hexa.cli.trace import trace
 from hexa.cli.up import localrun, up
 
 
@@ -30,6 +34,10 @@ main.add_command(up)
 main.add_command(localrun)
 main.add_command(simulate)
 main.add_command(bench)
+main.add_command(docs)
+main.add_command(inspect)
+main.add_command(trace)
+main.add_command(dlq)
 
 if __name__ == "__main__":
     main()
