@@ -10,6 +10,7 @@ import click
 from hexa.cli import HexaGroup
 from hexa.cli.bench import bench
 from hexa.cli.db import db
+from hexa.cli.demo import demo
 from hexa.cli.dlq import dlq
 from hexa.cli.docs import docs
 from hexa.cli.events import events
@@ -34,6 +35,7 @@ main.add_command(up)
 main.add_command(localrun)
 main.add_command(simulate)
 main.add_command(bench)
+main.add_command(demo)
 main.add_command(docs)
 main.add_command(inspect)
 main.add_command(trace)
