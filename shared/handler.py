@@ -49,6 +49,8 @@ class Handler(pulsar.Function, Generic[DataT]):  # type: ignore[misc]
         # The runtime builds the class with no arguments; everything that needs the context
         # (settings, the database secret) is set up on the first message and then reused.
         self._settings: Settings | None = None
+        self._retry: Retrying = Retrying()
+        self._context: Any = None
         self._inbox: Inbox | None = None
         self.config: dict[str, Any] = {}
         """The function's user config, for handlers that need their own settings."""
@@ -62,15 +64,14 @@ class Handler(pulsar.Function, Generic[DataT]):  # type: ignore[misc]
     def process(self, input: Any, context: Any) -> None:
         """Called by the Pulsar runtime for each message; returns ``None`` (nothing to sink)."""
         settings, inbox = self._setup(context)
+        self._context = context
         payload = _payload_bytes(input)
         ref = MessageRef(context.get_current_message_topic_name(), str(context.get_message_id()))
         decoded: Decoded | None = None
         started = time.perf_counter()
         try:
             decoded = self._decode(payload, settings)
-            outcome = self._retrying(settings, context)(
-                inbox.run, decoded, partial(self._outputs, decoded), ref
-            )
+            outcome = self._retry(inbox.run, decoded, partial(self._outputs, decoded), ref)
         except PermanentError as exc:
             self._dead_letter(context, settings, inbox, payload, ref, decoded, exc, None)
             return None
@@ -120,6 +121,8 @@ class Handler(pulsar.Function, Generic[DataT]):  # type: ignore[misc]
             # get_user_config_map() is [] (not {}) on the real runtime when there is none.
             self.config = dict(context.get_user_config_map() or {})
             self._inbox = self._open_inbox(url, self._consumer(context))
+            # One instance runs on one thread with one context: the policy is built once.
+            self._retry = self._retrying(self._settings)
         return self._settings, self._inbox
 
     def _open_inbox(self, database_url: str, consumer: str) -> Inbox:
@@ -158,9 +161,9 @@ class Handler(pulsar.Function, Generic[DataT]):  # type: ignore[misc]
             )
         return outputs
 
-    def _retrying(self, settings: Settings, context: Any) -> Retrying:
+    def _retrying(self, settings: Settings) -> Retrying:
         def before_sleep(state: RetryCallState) -> None:
-            context.record_metric("hexa_retry", 1)
+            self._context.record_metric("hexa_retry", 1)
 
         return Retrying(
             retry=retry_if_exception_type(TransientError),
