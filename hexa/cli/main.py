@@ -11,11 +11,13 @@ from hexa.cli import HexaGroup
 from hexa.cli.bench import bench
 from hexa.cli.db import db
 from hexa.cli.demo import demo
+from hexa.cli.deploy import deploy
 from hexa.cli.dlq import dlq
 from hexa.cli.docs import docs
 from hexa.cli.events import events
 from hexa.cli.inspect import inspect
 from hexa.cli.publish import publish
+from hexa.cli.pulsar import pulsar
 from hexa.cli.schemas import schemas
 from hexa.cli.simulate import simulate
 from hexa.cli.trace import trace
@@ -40,6 +42,8 @@ main.add_command(docs)
 main.add_command(inspect)
 main.add_command(trace)
 main.add_command(dlq)
+main.add_command(deploy)
+main.add_command(pulsar)
 
 if __name__ == "__main__":
     main()

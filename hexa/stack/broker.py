@@ -18,6 +18,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from hexa.stack.ports import free_ports, port_free
+from hexa.stack.procfs import cmdline
+
 _HOST = "127.0.0.1"
 _START_TIMEOUT = 10.0
 _STOP_TIMEOUT = 10.0
@@ -36,31 +39,6 @@ def _binary() -> Path:
     return binary
 
 
-def _free_ports(count: int) -> list[int]:
-    """Ports the kernel considers free, all held open at once so that they differ."""
-    with contextlib.ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind((_HOST, 0))
-        return [sock.getsockname()[1] for sock in sockets]
-
-
-def _ensure_free(port: int) -> None:
-    """Fail early when something listens on `port`.
-
-    Otherwise the readiness probe could be answered by that other process, and a metrics
-    port clash does not even stop the broker (it only logs an error). SO_REUSEADDR makes
-    leftover TIME_WAIT connections of a killed broker not count, as they do not for the
-    broker's own bind.
-    """
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind((_HOST, port))
-        except OSError as error:
-            raise RuntimeError(f"cannot start pulsar-lite: {_HOST}:{port} is in use") from error
-
-
 def _accepts(port: int) -> bool:
     try:
         with socket.create_connection((_HOST, port), timeout=0.5):
@@ -75,14 +53,6 @@ def _serves_metrics(url: str) -> bool:
             return response.status == 200 and b"pulsar_" in response.read()
     except (OSError, http.client.HTTPException):  # URLError is an OSError
         return False
-
-
-def _cmdline(pid: int) -> list[bytes]:
-    """The arguments of a live `pid`; empty once it is gone or a zombie."""
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except (FileNotFoundError, ProcessLookupError):
-        return []
 
 
 class LiteBroker:
@@ -145,11 +115,14 @@ class LiteBroker:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._stop_orphan()
         if self._port is None or self._metrics_port is None:
-            free = iter(_free_ports(2))
+            free = iter(free_ports(2))
             self._port = self._port or next(free)
             self._metrics_port = self._metrics_port or next(free)
-        _ensure_free(self.port)
-        _ensure_free(self.metrics_port)
+        for port in (self.port, self.metrics_port):
+            # Otherwise another process could answer the readiness probe, and a metrics port
+            # clash does not even stop the broker (it only logs an error).
+            if not port_free(port, _HOST):
+                raise RuntimeError(f"cannot start pulsar-lite: {_HOST}:{port} is in use")
         config = self.data_dir / "broker.toml"
         # Unknown keys and bad values are ignored silently by the broker; the metrics probe in
         # _wait_ready is what proves that this section took effect.
@@ -199,14 +172,14 @@ class LiteBroker:
             return
         db_arg = str(self.data_dir / _DB_NAME).encode()
         for sig in (signal.SIGTERM, signal.SIGKILL):
-            if db_arg not in _cmdline(pid):  # gone, or the pid now belongs to another process
+            if db_arg not in cmdline(pid):  # gone, or the pid now belongs to another process
                 return
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
             deadline = time.monotonic() + _STOP_TIMEOUT
-            while db_arg in _cmdline(pid) and time.monotonic() < deadline:
+            while db_arg in cmdline(pid) and time.monotonic() < deadline:
                 time.sleep(0.02)
-        if db_arg in _cmdline(pid):
+        if db_arg in cmdline(pid):
             raise RuntimeError(f"the orphaned broker {pid} on {self.data_dir} does not stop")
 
     def stop(self, timeout: float = _STOP_TIMEOUT) -> None:

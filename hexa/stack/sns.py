@@ -10,19 +10,14 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 from collections.abc import Iterable
 
 import boto3
 
+from hexa.stack.ports import free_ports
+
 ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_SNS"
 _HOST = "127.0.0.1"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((_HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def _parse_arn(arn: str) -> tuple[str, str, str]:
@@ -49,7 +44,7 @@ class LocalSns:
 
         # moto's HTTP server logs one line per request through werkzeug.
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        port = _free_port()
+        port = free_ports(1)[0]
         server = ThreadedMotoServer(ip_address=_HOST, port=port, verbose=False)
         server.start()
         self._server = server

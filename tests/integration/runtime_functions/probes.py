@@ -108,3 +108,10 @@ class NoneSerDe:
 
     def deserialize(self, data: bytes) -> Any:
         return data
+
+
+class KeyOrder(Function):
+    """Records (instance, payload) in arrival order, to check per-key ordering."""
+
+    def process(self, input: Any, context: Any) -> None:
+        _record("order", (context.get_instance_id(), str(input)))
