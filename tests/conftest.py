@@ -104,9 +104,9 @@ def pulsar_url(broker_urls: tuple[str, str | None]) -> str:
 
 @pytest.fixture
 def pulsar_client(pulsar_url: str) -> Iterator[object]:
-    import pulsar
+    from hexa.pulsar_client import new_client
 
-    client = pulsar.Client(pulsar_url, operation_timeout_seconds=10)
+    client = new_client(pulsar_url)
     try:
         yield client
     finally:

@@ -15,6 +15,7 @@ import time
 import pulsar
 import pytest
 
+from hexa.pulsar_client import new_client
 from tests.conformance.conftest import RealPulsar
 
 pytestmark = [pytest.mark.conformance, pytest.mark.slow]
@@ -30,7 +31,8 @@ def test_kill_9_loses_no_published_message(real_pulsar: RealPulsar) -> None:
     topic = f"persistent://public/default/kill-9-{time.time_ns()}"
 
     def client() -> pulsar.Client:
-        return pulsar.Client(
+        assert real_pulsar.service_url is not None
+        return new_client(
             real_pulsar.service_url, authentication=auth, operation_timeout_seconds=30
         )
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import shutil
 import tempfile
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 import pulsar
 import pytest
 
+from hexa.pulsar_client import new_client
 from hexa.runtime.backlog import BacklogError, LiteMetricsBacklog
 from hexa.stack import LiteBroker
 
@@ -38,9 +38,7 @@ def test_unacked_messages_on_a_shared_subscription_show_up_as_backlog(
     topic = f"persistent://hexabuilders/test/backlog-{uuid.uuid4().hex[:12]}"
     source = LiteMetricsBacklog(broker.metrics_url)
     # Unsupported commands get no reply from pulsar-lite: do not wait the default 30 s.
-    client = pulsar.Client(
-        broker.url, operation_timeout_seconds=5, logger=logging.getLogger("pulsar")
-    )
+    client = new_client(broker.url, operation_timeout_seconds=5)
     try:
         consumer = client.subscribe(topic, "lagging", consumer_type=pulsar.ConsumerType.Shared)
         # No batching: the broker counts stored entries, and a batch is one entry.

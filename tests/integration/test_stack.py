@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import shutil
 import signal
@@ -27,6 +26,7 @@ import psycopg2
 import pulsar
 import pytest
 
+from hexa.pulsar_client import new_client
 from hexa.stack import EmbeddedPostgres, LiteBroker, Stack, default_home
 
 pytestmark = pytest.mark.integration
@@ -99,7 +99,7 @@ def query(url: str, sql: str) -> list[tuple[Any, ...]]:
 
 def pulsar_client(url: str) -> pulsar.Client:
     # Unsupported commands get no reply from pulsar-lite: do not wait the default 30 s.
-    return pulsar.Client(url, operation_timeout_seconds=5, logger=logging.getLogger("pulsar"))
+    return new_client(url, operation_timeout_seconds=5)
 
 
 def topic_name() -> str:
