@@ -320,7 +320,7 @@ def render_markdown(results: list[Measurement], command: str) -> str:
     ]
     for m in results:
         lines.append(
-            f"| {m.name} | {m.what} | {m.ours:,.1f} {m.unit} | {m.baseline:,.1f}"
+            f"| {m.name} | {m.what} | {_fmt(m.ours)} {m.unit} | {_fmt(m.baseline)}"
             f" {m.unit} | {m.ratio:.2f} | {m.baseline_what} |"
         )
     return "\n".join(lines) + "\n"
