@@ -22,7 +22,7 @@ from hexa.trace import DEAD_LETTERED, PROCESSED, RETRIED
 from shared.envelope import CloudEvent, serialize
 from shared.events import REGISTRY
 from tests.integration.cli import assert_bad_input, invoke, run_json
-from tests.integration.flows import Collector, platform
+from tests.integration.flows import Collector
 from tests.integration.helpers import query, scalar, wait_for
 
 pytestmark = pytest.mark.integration
@@ -31,14 +31,6 @@ REGISTRATIONS = REGISTRY.get("PartnerRegistrationCompleted").topic
 REQUESTS = REGISTRY.get("RecruitmentRequested").topic
 ONBOARDING_DLQ = "persistent://hexabuilders/onboarding/dead-letters"
 TEMPLATE = "('TPL-ENT-STA', 'ENTERPRISE', 'STARTUP', 'Enterprise startup agreement', 8.00, 30, 36)"
-
-
-@pytest.fixture(scope="module")
-def env() -> Iterator[DevEnvironment]:
-    monkeypatch = pytest.MonkeyPatch()
-    with platform(monkeypatch) as environment:
-        yield environment
-    monkeypatch.undo()
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ The CLI helpers at the top are shared with the trace and dlq tests.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -21,7 +20,6 @@ from hexa.pulsar_client import new_client
 from hexa.samples import sample
 from shared.events import REGISTRY, EventData
 from tests.integration.cli import assert_bad_input, invoke, run_json
-from tests.integration.flows import platform
 from tests.integration.helpers import query, scalar, wait_for
 
 pytestmark = pytest.mark.integration
@@ -56,18 +54,16 @@ CAMPAIGN_TOPIC = REGISTRY.get("ContractActivated").topic
 
 
 @pytest.fixture(scope="module")
-def env() -> Iterator[DevEnvironment]:
-    monkeypatch = pytest.MonkeyPatch()
-    with platform(monkeypatch) as environment:
-        publish(environment, REGISTRATION, REGISTRATION, SIGNED, ACTIVATED, REQUEST, HIRED)
-        client = new_client(environment.stack.pulsar_url)
-        publisher = Publisher(client)
-        publisher.send_raw(CAMPAIGN_TOPIC, b"{not json")  # dead-lettered by two functions
-        publisher.close()
-        client.close()
-        settled(environment)
-        yield environment
-    monkeypatch.undo()
+def env(env: DevEnvironment) -> DevEnvironment:
+    """The shared platform, with one partner's whole story (and a poison message) settled."""
+    publish(env, REGISTRATION, REGISTRATION, SIGNED, ACTIVATED, REQUEST, HIRED)
+    client = new_client(env.stack.pulsar_url)
+    publisher = Publisher(client)
+    publisher.send_raw(CAMPAIGN_TOPIC, b"{not json")  # dead-lettered by two functions
+    publisher.close()
+    client.close()
+    settled(env)
+    return env
 
 
 def publish(env: DevEnvironment, *items: EventData) -> None:

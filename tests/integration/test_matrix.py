@@ -17,21 +17,13 @@ from hexa.pulsar_client import new_client
 from hexa.samples import sample
 from shared.envelope import CloudEvent
 from shared.events import REGISTRY, EventData
-from tests.integration.flows import Collector, platform
+from tests.integration.flows import Collector
 from tests.integration.helpers import query, scalar, wait_for
 
 pytestmark = pytest.mark.integration
 SNAPSHOTS = "persistent://hexabuilders/partner-management/metrics-snapshots"
 MATCHED = "persistent://hexabuilders/recruitment/candidate-matched"
 EMPLOYMENT = "persistent://hexabuilders/onboarding/employment-contract"
-
-
-@pytest.fixture(scope="module")
-def env() -> Iterator[DevEnvironment]:
-    monkeypatch = pytest.MonkeyPatch()
-    with platform(monkeypatch) as environment:  # its own broker, PostgreSQL and local SNS
-        yield environment
-    monkeypatch.undo()
 
 
 @pytest.fixture(scope="module")

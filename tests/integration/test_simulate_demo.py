@@ -3,7 +3,6 @@ runs the platform end to end and stops everything it started."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,18 +14,9 @@ from hexa.devenv import DevEnvironment
 from hexa.publisher import Publisher
 from hexa.pulsar_client import new_client
 from hexa.simulate import Simulation
-from tests.integration.flows import platform
 from tests.integration.helpers import query
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def env() -> Iterator[DevEnvironment]:
-    monkeypatch = pytest.MonkeyPatch()
-    with platform(monkeypatch) as environment:
-        yield environment
-    monkeypatch.undo()
 
 
 def simulation(env: DevEnvironment, partners: int, seed: int) -> tuple[Simulation, Publisher]:

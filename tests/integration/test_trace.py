@@ -18,7 +18,7 @@ from hexa.trace import DUPLICATE, PROCESSED
 from shared.envelope import CloudEvent
 from shared.events import REGISTRY
 from tests.integration.cli import assert_bad_input, invoke, run_json
-from tests.integration.flows import Collector, platform
+from tests.integration.flows import Collector
 from tests.integration.helpers import query, wait_for
 
 pytestmark = pytest.mark.integration
@@ -27,14 +27,6 @@ FAN_OUT = "CORR-TRACE-FAN-OUT"
 TWO_ROOTS = "CORR-TRACE-TWO-ROOTS"
 MATCHED = REGISTRY.get("CandidateMatched").topic
 SNAPSHOTS = REGISTRY.get("PartnerMetricsSnapshot").topic
-
-
-@pytest.fixture(scope="module")
-def env() -> Iterator[DevEnvironment]:
-    monkeypatch = pytest.MonkeyPatch()
-    with platform(monkeypatch) as environment:
-        yield environment
-    monkeypatch.undo()
 
 
 @pytest.fixture(scope="module")
