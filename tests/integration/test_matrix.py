@@ -272,3 +272,51 @@ def test_poison_message_reaches_the_dlq_after_max_retries(env: DevEnvironment, s
             " 'ENTERPRISE', 'STARTUP', 'Enterprise startup agreement', 8.00, 30, 36)",
         )
         dlq.close()
+
+
+def test_metrics_after_the_flows_above(env: DevEnvironment) -> None:
+    """Runs last in this module: the flows, the duplicate and the poison are in the counters."""
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    assert env.host is not None
+    with urllib.request.urlopen(env.host.metrics_url, timeout=5) as response:
+        text = response.read().decode()
+    samples = [s for family in text_string_to_metric_families(text) for s in family.samples]
+
+    def total(name: str, **labels: str) -> float:
+        return sum(
+            s.value
+            for s in samples
+            if s.name == name and all(s.labels.get(k) == v for k, v in labels.items())
+        )
+
+    fqfn = "hexabuilders/onboarding/onboarding-partner-registration"
+    assert total("pulsar_function_received_total", fqfn=fqfn) >= 4
+    assert total("pulsar_function_processed_successfully_total", fqfn=fqfn) >= 3
+    labels = next(
+        s.labels
+        for s in samples
+        if s.name == "pulsar_function_received_total" and s.labels["fqfn"] == fqfn
+    )
+    assert labels == {
+        "tenant": "hexabuilders",
+        "namespace": "hexabuilders/onboarding",
+        "name": "onboarding-partner-registration",
+        "instance_id": "0",
+        "cluster": "local",
+        "fqfn": fqfn,
+    }
+    registration = REGISTRY.get("PartnerRegistrationCompleted").type
+    assert total("events_consumed_by_type_total", type=registration) >= 4
+    assert total("events_published_total", function="recruitment-recruitment-requested") >= 1
+    assert total("hexa_dedupe_hits_total", function="onboarding-partner-registration") >= 1
+    assert (
+        total(
+            "hexa_dead_letters_total",
+            function="onboarding-partner-registration",
+            reason="missing_reference",
+        )
+        == 1
+    )
