@@ -77,8 +77,7 @@ class _ExitedEarly(StandaloneError):
 
 def pulsar_version(pom: Path = POM) -> str:
     """The release pinned in the pom: the single place the version is written."""
-    ns = {"m": "http://maven.apache.org/POM/4.0.0"}
-    node = ET.parse(pom).find("m:properties/m:pulsar.version", ns)
+    node = ET.parse(pom).find("properties/pulsar.version")
     if node is None or not node.text:
         raise StandaloneError(f"{pom}: no <pulsar.version> property")
     return node.text.strip()
