@@ -84,8 +84,12 @@ def test_localrun_one_function_publish_to_it_and_ctrl_c(tmp_path: Path) -> None:
         assert not state.exists()
         assert "health" in stdout and "metrics" in stdout
     finally:
-        if run.poll() is None:
-            run.kill()
+        if run.poll() is None:  # the test failed midway: still stop what localrun started
+            run.send_signal(signal.SIGTERM)
+            try:
+                run.wait(60)
+            except subprocess.TimeoutExpired:
+                run.kill()
         shutil.rmtree(home, ignore_errors=True)
 
 

@@ -93,6 +93,7 @@ def test_sigterm_under_load_acks_nothing_unfinished_and_leaves_nothing_running(
     for name in ("PULSAR_SERVICE_URL", "DATABASE_URL", "PULSAR_ADMIN_URL"):
         monkeypatch.delenv(name, raising=False)
     home = scratch_dir("hexa-sigterm-")
+    up: subprocess.Popen[str] | None = None
     try:
         environ = {**os.environ, "HEXA_HOME": str(home)}
         up = subprocess.Popen(
@@ -127,6 +128,12 @@ def test_sigterm_under_load_acks_nothing_unfinished_and_leaves_nothing_running(
             )
             assert scalar(env.stack.database_url, "SELECT count(*) FROM eventing.inbox") == 400
     finally:
+        if up is not None and up.poll() is None:  # failed midway: stop what it started
+            up.terminate()
+            try:
+                up.wait(60)
+            except subprocess.TimeoutExpired:
+                up.kill()
         shutil.rmtree(home, ignore_errors=True)
 
 
