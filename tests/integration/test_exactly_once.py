@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -171,3 +172,17 @@ def test_permanent_error_goes_to_the_dead_letter_topic_at_once(database_url: str
     assert "partner_type" in dead.properties["error_message"]
     assert dead.properties["attempts"] == "1"
     assert scalar(database_url, "SELECT count(*) FROM eventing.dead_letters") == 1
+
+
+def test_a_migration_changed_after_it_was_applied_is_refused(
+    database_url: str, tmp_path: Path
+) -> None:
+    from shared.db import MigrationError, migrate
+
+    first = tmp_path / "0001_first.sql"
+    first.write_text("CREATE TABLE public.probe (id int);")
+    assert migrate(database_url, tmp_path) == ["0001_first.sql"]
+    assert migrate(database_url, tmp_path) == []  # idempotent
+    first.write_text("CREATE TABLE public.probe (id bigint);")
+    with pytest.raises(MigrationError, match=r"0001_first\.sql changed after it was applied"):
+        migrate(database_url, tmp_path)
