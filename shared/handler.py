@@ -144,7 +144,8 @@ class Handler(pulsar.Function, Generic[DataT]):  # type: ignore[misc]
         return decoded
 
     def _outputs(self, decoded: Decoded, tx: Tx) -> list[Output]:
-        consumer = self._inbox.consumer if self._inbox else type(self).__name__
+        assert self._inbox is not None  # set up before the first event reaches here
+        consumer = self._inbox.consumer
         results = self.handle(decoded.event, decoded.data, tx)  # type: ignore[arg-type]
         outputs = []
         for index, data in enumerate(results):

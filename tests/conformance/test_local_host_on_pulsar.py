@@ -28,11 +28,12 @@ from hexa.runtime.metrics import FunctionStats, Metrics
 from hexa.samples import sample
 from shared.events import REGISTRY
 from shared.topics import Service
+from tests.conditions import wait_for
 from tests.conformance.conftest import RealPulsar
 from tests.conftest import scratch_dir
 from tests.integration.cli import invoke
 from tests.integration.flows import Collector, fast_deployment
-from tests.integration.helpers import query, scalar, wait_for
+from tests.integration.helpers import query, scalar
 from tests.integration.runtime_functions import probes
 
 pytestmark = pytest.mark.conformance

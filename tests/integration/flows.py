@@ -14,8 +14,8 @@ from hexa.deployment import Deployment, Retry, load
 from hexa.devenv import DevEnvironment
 from hexa.pulsar_client import new_client
 from shared.envelope import CloudEvent, parse
+from tests.conditions import wait_for
 from tests.conftest import scratch_dir
-from tests.integration.helpers import wait_for
 
 FAST = Retry(attempts=2, wait_min_s=0.05, wait_max_s=0.1, multiplier=1, jitter_s=0)
 

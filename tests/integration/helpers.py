@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg2
 
 from hexa.testing import FakeContext
 from shared.events import REGISTRY, EventData
 from tests.fakes import FAST_RETRY
-
-T = TypeVar("T")
 
 
 def query(url: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
@@ -28,18 +24,6 @@ def query(url: str, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
 def scalar(url: str, sql: str, params: Any = None) -> Any:
     rows = query(url, sql, params)
     return rows[0][0] if rows else None
-
-
-def wait_for(condition: Callable[[], T], timeout: float = 20, what: str = "condition") -> T:
-    """Poll ``condition`` until truthy or fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
 
 
 def pg_context(

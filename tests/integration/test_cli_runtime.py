@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from functions.onboarding.partner_registration_completed import contract_id_for
+from tests.conditions import wait_for
 from tests.conftest import scratch_dir
-from tests.integration.helpers import scalar, wait_for
+from tests.integration.helpers import scalar
 
 pytestmark = pytest.mark.integration
 PARTNER = "550e8400-e29b-41d4-a716-446655440000"

@@ -21,9 +21,10 @@ from hexa.samples import sample
 from hexa.trace import DEAD_LETTERED, PROCESSED, RETRIED
 from shared.envelope import CloudEvent, serialize
 from shared.events import REGISTRY
+from tests.conditions import wait_for
 from tests.integration.cli import assert_bad_input, invoke, run_json
 from tests.integration.flows import Collector
-from tests.integration.helpers import query, scalar, wait_for
+from tests.integration.helpers import query, scalar
 
 pytestmark = pytest.mark.integration
 

@@ -16,8 +16,9 @@ from shared.db import Tx
 from shared.envelope import CloudEvent, parse
 from shared.errors import Reason, TransientError
 from shared.events import EventData, RecruitmentRequested
+from tests.conditions import wait_for
 from tests.fakes import envelope, wire
-from tests.integration.helpers import pg_context, query, scalar, wait_for
+from tests.integration.helpers import pg_context, query, scalar
 
 pytestmark = pytest.mark.integration
 

@@ -19,8 +19,9 @@ from hexa.publisher import Publisher
 from hexa.pulsar_client import new_client
 from hexa.samples import sample
 from shared.events import REGISTRY, EventData
+from tests.conditions import wait_for
 from tests.integration.cli import assert_bad_input, invoke, run_json
-from tests.integration.helpers import query, scalar, wait_for
+from tests.integration.helpers import query, scalar
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,9 @@ from hexa.pulsar_client import new_client
 from hexa.samples import sample
 from shared.envelope import CloudEvent
 from shared.events import REGISTRY, EventData
+from tests.conditions import wait_for
 from tests.integration.flows import Collector
-from tests.integration.helpers import query, scalar, wait_for
+from tests.integration.helpers import query, scalar
 
 pytestmark = pytest.mark.integration
 SNAPSHOTS = "persistent://hexabuilders/partner-management/metrics-snapshots"

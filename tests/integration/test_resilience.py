@@ -21,9 +21,10 @@ from hexa.pulsar_client import new_client
 from hexa.samples import sample
 from hexa.stack import Stack
 from shared.events import REGISTRY
+from tests.conditions import wait_for
 from tests.conftest import scratch_dir
 from tests.integration.flows import fast_deployment, platform
-from tests.integration.helpers import scalar, wait_for
+from tests.integration.helpers import scalar
 
 pytestmark = pytest.mark.integration
 

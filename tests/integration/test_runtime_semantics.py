@@ -25,7 +25,8 @@ from hexa.runtime.instance import (
     RuntimeOptions,
 )
 from hexa.runtime.metrics import FunctionStats, Metrics
-from tests.integration.helpers import scalar, wait_for
+from tests.conditions import wait_for
+from tests.integration.helpers import scalar
 from tests.integration.runtime_functions import probes
 
 pytestmark = pytest.mark.integration

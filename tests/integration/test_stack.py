@@ -15,10 +15,9 @@ import stat
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +27,11 @@ import pytest
 
 from hexa.pulsar_client import new_client
 from hexa.stack import EmbeddedPostgres, LiteBroker, Stack, default_home
+from tests.conditions import wait_for
 
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"no {what} after {timeout} s")
-        time.sleep(0.05)
 
 
 def proc_fields(pid: int) -> list[str] | None:
@@ -118,7 +110,7 @@ def stop_leftovers(home: Path) -> None:
             if Path(f"/proc/{pid}/comm").read_text().strip() == name:
                 os.kill(pid, sig)  # SIGINT is PostgreSQL's fast shutdown
                 signalled.append(pid)
-    wait_until(lambda: not any(alive(pid) for pid in signalled), 30, "exit of leftover servers")
+    wait_for(lambda: not any(alive(pid) for pid in signalled), 30, "exit of leftover servers")
 
 
 @pytest.fixture
@@ -228,7 +220,7 @@ def test_broker_listens_on_loopback_only_and_reports_back_log(broker: LiteBroker
                 for line in lines
             )
 
-        wait_until(back_log_is_one, 15, f"pulsar_subscription_back_log 1 for {wanted}")
+        wait_for(back_log_is_one, 15, f"pulsar_subscription_back_log 1 for {wanted}")
     finally:
         client.close()
 
@@ -298,7 +290,7 @@ def test_postgres_answers_and_stop_leaves_no_process(postgres: EmbeddedPostgres)
 
     postgres.stop()
     assert not postgres.running
-    wait_until(lambda: not any(alive(pid) for pid in pids), 10, "exit of every server process")
+    wait_for(lambda: not any(alive(pid) for pid in pids), 10, "exit of every server process")
     postgres.stop()  # idempotent
 
 
@@ -331,7 +323,7 @@ def test_postgres_starts_cleanly_after_its_owner_was_killed(home: Path) -> None:
         pids = server_pids(pgdata)
     finally:
         postgres.stop()
-    wait_until(lambda: not any(alive(pid) for pid in pids), 10, "exit of every server process")
+    wait_for(lambda: not any(alive(pid) for pid in pids), 10, "exit of every server process")
 
 
 @pytest.mark.slow
@@ -340,7 +332,7 @@ def test_postgres_recovers_after_its_postmaster_was_killed(postgres: EmbeddedPos
     query(url, "CREATE TABLE kept (id int); INSERT INTO kept VALUES (42)")
     postmaster = postmaster_pid(postgres.data_dir)
     os.kill(postmaster, signal.SIGKILL)
-    wait_until(lambda: not alive(postmaster), 10, "death of the postmaster")
+    wait_for(lambda: not alive(postmaster), 10, "death of the postmaster")
     assert not postgres.running
 
     # Until PID 1 reaps the zombie, the package would hand out the dead server's URL.
@@ -348,7 +340,7 @@ def test_postgres_recovers_after_its_postmaster_was_killed(postgres: EmbeddedPos
     assert query(url, "SELECT id FROM kept") == [(42,)]
     pids = server_pids(postgres.data_dir)
     postgres.stop()
-    wait_until(lambda: not any(alive(pid) for pid in pids), 10, "exit of every server process")
+    wait_for(lambda: not any(alive(pid) for pid in pids), 10, "exit of every server process")
 
 
 def test_postgres_ignores_a_postmaster_pid_now_used_by_another_process(

@@ -17,9 +17,10 @@ from hexa.samples import sample
 from hexa.trace import DUPLICATE, PROCESSED
 from shared.envelope import CloudEvent
 from shared.events import REGISTRY
+from tests.conditions import wait_for
 from tests.integration.cli import assert_bad_input, invoke, run_json
 from tests.integration.flows import Collector
-from tests.integration.helpers import query, wait_for
+from tests.integration.helpers import query
 
 pytestmark = pytest.mark.integration
 

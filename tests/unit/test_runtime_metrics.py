@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -15,6 +14,7 @@ from hexa.runtime.metrics import (
     FunctionStats,
     Metrics,
 )
+from tests.conditions import wait_for
 
 PULSAR_LABELS = {
     "tenant": "hexabuilders",
@@ -52,14 +52,6 @@ def exposed(metrics: Metrics) -> dict[str, list[dict[str, str]]]:
         for sample in family.samples:
             samples.setdefault(sample.name, []).append(sample.labels)
     return samples
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"no {what} after {timeout} s")
-        time.sleep(0.01)
 
 
 def test_pulsar_series_have_pulsar_names_and_labels_in_order() -> None:
@@ -194,7 +186,7 @@ def test_the_timer_closes_the_window_periodically() -> None:
         assert sum(t.name == "metrics-1min-window" for t in threading.enumerate()) == 1
         for _ in range(2):  # more than one window: the timer keeps running
             stats.incr_received()
-            wait_until(
+            wait_for(
                 lambda: pulsar(metrics, "pulsar_function_received_1min_total") == 0,
                 5,
                 "reset of the 1-minute counter",
